@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// Composition root; the commands are wired in as they land.
-process.stderr.write("pullcheck: no commands yet\n");
-process.exitCode = 2;
+import { main } from "./cli/program.ts";
+
+process.exitCode = await main(process.argv.slice(2));
