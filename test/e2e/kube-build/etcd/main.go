@@ -1,0 +1,13 @@
+// Command etcd is the upstream etcd server, built from its Go module so the
+// end-to-end tests need no downloaded release binaries.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
