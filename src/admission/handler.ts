@@ -73,7 +73,7 @@ export async function handleAdmission(
     status: 200,
     body: admissionResponse(request.uid, {
       allowed: verdict.decision !== "denied",
-      ...(verdict.message ? { status: { code: 403, message: verdict.message } } : {}),
+      ...(verdict.message ? { status: { code: 403, reason: "Forbidden", message: verdict.message } } : {}),
       ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}),
       auditAnnotations: auditAnnotations(verdict.decision, findings),
     }),

@@ -211,6 +211,8 @@ export interface AdmissionStatus {
   /** HTTP-style code shown by kubectl, e.g. 403 for a denial. */
   readonly code: number;
   readonly message: string;
+  /** Machine-readable reason; kubectl prints it, e.g. "Error from server (Forbidden)". */
+  readonly reason?: string;
 }
 
 export interface AdmissionVerdict {
@@ -247,7 +249,11 @@ export function admissionResponse(uid: string, verdict: AdmissionVerdict): Admis
     auditAnnotations?: Readonly<Record<string, string>>;
   } = { uid, allowed: verdict.allowed };
   if (verdict.status !== undefined) {
-    response.status = { code: verdict.status.code, message: verdict.status.message };
+    response.status = {
+      code: verdict.status.code,
+      message: verdict.status.message,
+      ...(verdict.status.reason ? { reason: verdict.status.reason } : {}),
+    };
   }
   if (verdict.warnings !== undefined && verdict.warnings.length > 0) {
     response.warnings = [...verdict.warnings];

@@ -20,8 +20,6 @@ export interface ServeFlags {
   readonly port?: number;
 }
 
-const TLS_RELOAD_INTERVAL_MS = 5_000;
-
 /** `pullcheck serve`: resolves with the exit code once a SIGTERM/SIGINT shutdown has finished. */
 export async function runServe(config: Config, flags: ServeFlags, _io: CliIO): Promise<number> {
   const certFile = flags.tlsCert ?? config.tls.certFile;
@@ -70,7 +68,7 @@ export async function runServe(config: Config, flags: ServeFlags, _io: CliIO): P
     certFile,
     keyFile,
     initial: tls.pair,
-    intervalMs: TLS_RELOAD_INTERVAL_MS,
+    intervalMs: config.tls.reloadSeconds * 1000,
     apply: (pair) => {
       (app.server as Server).setSecureContext({ ...pair, minVersion: "TLSv1.2" });
       logger.info({ certFile }, "serving certificate reloaded");

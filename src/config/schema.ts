@@ -49,6 +49,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       certFile: z.string().min(1).default("certs/tls.crt"),
       keyFile: z.string().min(1).default("certs/tls.key"),
+      /** added: how often the files are re-read so a rotated Secret is served without a restart. */
+      reloadSeconds: z.number().int().min(1).max(3600).default(5),
     })
     .prefault({}),
   /** added: how many registry lookups may run at once against one registry host. */

@@ -11,7 +11,7 @@ import type { AuthEntry, CredentialOrigin, MatchedCredential } from "./types.ts"
  */
 
 /** A key as the kubelet would re-parse it for matching: host labels, port and path. */
-type KeyPattern =
+export type KeyPattern =
   | {
       readonly ok: true;
       readonly host: string;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { AdmissionReply } from "../admission/handler.ts";
 import type { Mode } from "../admission/verdict.ts";
@@ -25,7 +25,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const options: FastifyServerOptions & { https?: object } = {
     bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    // One audit record per admission says what matters; per-request access logs would only repeat it.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...(deps.https ? { https: { ...deps.https, minVersion: "TLSv1.2" } } : {}),
   };
@@ -47,6 +48,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           ? error.message
           : String(error);
     return reply.code(400).send({ error: reason });
+  });
+  // Answers sent while shutting down close their connection: close() stops new requests
+  // and idle sockets, but a keep-alive socket busy at that moment would otherwise hold
+  // the process open for the whole keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not found" }));
 

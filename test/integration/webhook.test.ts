@@ -135,6 +135,7 @@ describe("admission decisions against a real registry", () => {
     assert.equal(json.response.uid, body.request.uid);
     assert.equal(json.response.allowed, false);
     assert.equal(json.response.status.code, 403);
+    assert.equal(json.response.status.reason, "Forbidden");
     const lines: string[] = json.response.status.message.split("\n");
     assert.equal(lines.length, 2);
     assert.match(

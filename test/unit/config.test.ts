@@ -18,7 +18,7 @@ describe("config validation", () => {
     assert.deepEqual(config.exclude, []);
     assert.deepEqual(config.audit, { file: "" });
     assert.deepEqual(config.listen, { host: "0.0.0.0", port: 8443 });
-    assert.deepEqual(config.tls, { certFile: "certs/tls.crt", keyFile: "certs/tls.key" });
+    assert.deepEqual(config.tls, { certFile: "certs/tls.crt", keyFile: "certs/tls.key", reloadSeconds: 5 });
   });
 
   test("the PRODUCT.md example validates and keeps registry settings per key", () => {
