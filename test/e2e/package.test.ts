@@ -830,6 +830,23 @@ describe("scripts/install-certs.sh on a cluster where the manifests were applied
     assert.match(applied.stdout, /deployment\.apps\/pullcheck created/);
   });
 
+  test("both overlays pass a server-side dry run (the warn overlay changes only the config)", async () => {
+    for (const overlay of ["overlays/enforce", "overlays/warn"]) {
+      const dryRun = await cluster.kubectl([
+        "apply",
+        "--dry-run=server",
+        "--validate=strict",
+        "-k",
+        join(REPO_ROOT, "manifests", overlay),
+      ]);
+      assert.equal(dryRun.code, 0, `${overlay}: ${dryRun.stderr}`);
+      assert.match(
+        dryRun.stdout,
+        /configmap\/pullcheck-config-\w+ (created|configured|unchanged) \(server dry run\)/,
+      );
+    }
+  });
+
   test("pullcheck's ServiceAccount may get secrets and serviceaccounts in any namespace, but not list them", async () => {
     const as = "--as=system:serviceaccount:pullcheck-system:pullcheck";
     const cases = [

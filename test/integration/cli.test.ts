@@ -164,6 +164,18 @@ spec:
     assert.equal(rejected.stdout.includes("nope"), false);
   });
 
+  test("a registry served by node credentials: an anonymous refusal is skipped, not failed", async () => {
+    const config = await file(
+      "node-credentials.yaml",
+      `registries: { "${basic.host}": { caFile: ${basic.caFile}, nodeCredentials: true } }\n`,
+    );
+    const run = await pullcheck(["check", "--config", config, `${basic.host}/team/private:v1`]);
+    assert.equal(run.code, 0, run.stdout);
+    const [result] = run.json().results;
+    assert.equal(result?.result, "skipped");
+    assert.match(String(result?.message), /node credentials/);
+  });
+
   test("a docker config that does not parse makes every image pull-secret-invalid", async () => {
     const broken = await file("broken.json", '{"auths": {"x": {"auth": "!!!notbase64"}}}');
     const run = await pullcheck([

@@ -5,6 +5,7 @@ import { KeyedLimiter } from "../../src/check/limiter.ts";
 import { ExpiringCache } from "../../src/check/result-cache.ts";
 import type { CheckResult } from "../../src/check/types.ts";
 import { exitCodeFor } from "../../src/cli/output.ts";
+import { cachedReader } from "../../src/credentials/kube.ts";
 import type { ImageReference } from "../../src/reference/types.ts";
 import type { ResultCategory } from "../../src/results.ts";
 
@@ -125,5 +126,54 @@ describe("check exit codes", () => {
     assert.equal(exitCodeFor([result("ok"), result("rate-limited")]), 3);
     assert.equal(exitCodeFor([result("registry-error"), result("tag-not-found")]), 1);
     assert.equal(exitCodeFor([]), 0);
+  });
+});
+
+describe("cachedReader", () => {
+  test("a warm read makes no API call, concurrent reads share one, and entries expire", async () => {
+    let now = 0;
+    let calls = 0;
+    const reader = cachedReader(
+      {
+        async secret() {
+          calls++;
+          return { type: "kubernetes.io/dockerconfigjson", data: {} };
+        },
+        async serviceAccount() {
+          calls++;
+          return null;
+        },
+      },
+      30_000,
+      () => now,
+    );
+    await Promise.all([reader.secret("ns", "a"), reader.secret("ns", "a")]);
+    await reader.secret("ns", "a");
+    assert.equal(calls, 1);
+    await reader.secret("other", "a");
+    assert.equal(calls, 2, "another namespace is another object");
+    now = 30_001;
+    await reader.secret("ns", "a");
+    assert.equal(calls, 3);
+  });
+
+  test("a failed read is not cached", async () => {
+    let calls = 0;
+    const reader = cachedReader(
+      {
+        async secret() {
+          calls++;
+          if (calls === 1) throw new Error("API server down");
+          return null;
+        },
+        async serviceAccount() {
+          return null;
+        },
+      },
+      30_000,
+    );
+    await assert.rejects(reader.secret("ns", "a"), /down/);
+    assert.equal(await reader.secret("ns", "a"), null);
+    assert.equal(calls, 2);
   });
 });
