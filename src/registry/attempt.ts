@@ -70,6 +70,13 @@ type TokenResult =
   | { readonly ok: false; readonly failure: Failure };
 
 const MAX_REDIRECTS = 5;
+
+/** Retries spent on one request, per kind. */
+interface RetryBudget {
+  throttled: number;
+  server: number;
+}
+
 const MAX_RATE_RETRIES = 2;
 const MAX_SERVER_RETRIES = 1;
 const MAX_AUTH_ROUNDS = 3;
@@ -123,8 +130,7 @@ export class Attempt {
     let current = url;
     let verb = method;
     let redirects = 0;
-    let rateRetries = 0;
-    let serverRetries = 0;
+    const retries: RetryBudget = { throttled: 0, server: 0 };
     let authRounds = 0;
     let retriedAsGet = false;
     for (;;) {
@@ -167,21 +173,10 @@ export class Attempt {
         if (!authorized.sendable) return final;
         continue;
       }
-      if (status === 429 || status === 408) {
-        const wait = this.#retryWait(rateRetries, MAX_RATE_RETRIES, ex, RATE_RETRY_DEFAULT_MS);
-        if (wait !== null) {
-          rateRetries++;
-          if (!(await this.#sleep(wait))) return { ok: false, failure: this.deadlineFailure() };
-          continue;
-        }
-      } else if (status >= 500) {
-        const wait = this.#retryWait(serverRetries, MAX_SERVER_RETRIES, ex, SERVER_RETRY_DEFAULT_MS);
-        if (wait !== null) {
-          serverRetries++;
-          if (!(await this.#sleep(wait))) return { ok: false, failure: this.deadlineFailure() };
-          continue;
-        }
-      } else if (status === 405 && verb === "HEAD" && !retriedAsGet) {
+      const backOff = await this.#backOff(status, ex, retries);
+      if (backOff === "retry") continue;
+      if (backOff === "deadline") return { ok: false, failure: this.deadlineFailure() };
+      if (status === 405 && verb === "HEAD" && !retriedAsGet) {
         // Registries that never implemented HEAD (containerd retries these as GET).
         retriedAsGet = true;
         verb = "GET";
@@ -245,6 +240,23 @@ export class Attempt {
       return violation(`it redirected to a ${next.protocol.replace(":", "")} URL`);
     }
     return { ok: true, url: next };
+  }
+
+  /**
+   * Throttling (429, 408) and server errors (5xx) are retried a bounded number of times,
+   * and only when the wait fits before the deadline: "retry" after waiting, "deadline"
+   * when the deadline ran out while waiting, "no" when this status is final.
+   */
+  async #backOff(status: number, ex: Exchange, retries: RetryBudget): Promise<"retry" | "deadline" | "no"> {
+    const throttled = status === 429 || status === 408;
+    if (!throttled && status < 500) return "no";
+    const wait = throttled
+      ? this.#retryWait(retries.throttled, MAX_RATE_RETRIES, ex, RATE_RETRY_DEFAULT_MS)
+      : this.#retryWait(retries.server, MAX_SERVER_RETRIES, ex, SERVER_RETRY_DEFAULT_MS);
+    if (wait === null) return "no";
+    if (throttled) retries.throttled++;
+    else retries.server++;
+    return (await this.#sleep(wait)) ? "retry" : "deadline";
   }
 
   #retryWait(attempts: number, maxAttempts: number, ex: Exchange, defaultMs: number): number | null {
@@ -364,8 +376,7 @@ export class Attempt {
     for (const scope of key.scope.split(" ")) current.searchParams.append("scope", scope);
     const credentialOrigin = current.origin;
     let redirects = 0;
-    let rateRetries = 0;
-    let serverRetries = 0;
+    const retries: RetryBudget = { throttled: 0, server: 0 };
     const fail = (result: ResultCategory, message: string): TokenResult => ({
       ok: false,
       failure: { result, message },
@@ -390,21 +401,9 @@ export class Attempt {
         continue;
       }
       if (status === 200) return this.#acceptToken(ex, key);
-      if (status === 429 || status === 408) {
-        const wait = this.#retryWait(rateRetries, MAX_RATE_RETRIES, ex, RATE_RETRY_DEFAULT_MS);
-        if (wait !== null) {
-          rateRetries++;
-          if (!(await this.#sleep(wait))) return { ok: false, failure: this.deadlineFailure() };
-          continue;
-        }
-      } else if (status >= 500) {
-        const wait = this.#retryWait(serverRetries, MAX_SERVER_RETRIES, ex, SERVER_RETRY_DEFAULT_MS);
-        if (wait !== null) {
-          serverRetries++;
-          if (!(await this.#sleep(wait))) return { ok: false, failure: this.deadlineFailure() };
-          continue;
-        }
-      }
+      const backOff = await this.#backOff(status, ex, retries);
+      if (backOff === "retry") continue;
+      if (backOff === "deadline") return { ok: false, failure: this.deadlineFailure() };
       const category = classifyTokenStatus(status, credential !== null);
       switch (category) {
         case "credentials-rejected":
