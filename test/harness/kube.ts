@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { harnessRequest } from "./http.ts";
 import { freePort, type PortAttempt, withFreePort } from "./ports.ts";
+import { forgetDirectory, reapOnExit, removeOnExit } from "./reaper.ts";
 import { makeCa, makeServerCert } from "./tls.ts";
 
 /**
@@ -227,21 +228,6 @@ function writeClusterFiles(dir: string): ClusterFiles {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-const live = new Set<ChildProcess>();
-/** Cluster directories to remove if the process exits before their cluster's stop(). */
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-// Safety net for a test that never reached stop(): kill every group we started on exit.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const child of live) killGroup(child, "SIGKILL");
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
 // The process-group leader is a shell that execs the server (same pid) after leaving a
 // watcher on our stdin pipe: if this process dies without running exit hooks (SIGKILL,
 // a crash), the pipe closes and the watcher kills the whole group.
@@ -302,15 +288,13 @@ interface ServerProcess {
 }
 
 function launch(binary: string, args: string[], logFile: string): ServerProcess {
-  installExitHook();
   const logFd = openSync(logFile, "a");
   const child = spawn("sh", ["-c", WRAPPER, "sh", binary, ...args], {
     detached: true,
     stdio: ["pipe", logFd, logFd],
   });
   closeSync(logFd);
-  live.add(child);
-  child.once("exit", () => live.delete(child));
+  reapOnExit(child, (c) => killGroup(c, "SIGKILL"));
   child.once("error", (error) =>
     writeFileSync(logFile, `harness: spawn failed: ${error.message}\n`, { flag: "a" }),
   );
@@ -461,9 +445,8 @@ function runKubectl(args: string[], input: string | undefined, timeoutMs: number
 /** Starts etcd and kube-apiserver on free loopback ports and waits for /readyz. */
 export async function startCluster(): Promise<Cluster> {
   const bins = await kubeBinaries();
-  installExitHook();
   const dir = mkdtempSync(join(tmpdir(), "pullcheck-kube-"));
-  if (!KEEP_CLUSTER) liveDirs.add(dir);
+  if (!KEEP_CLUSTER) removeOnExit(dir);
   const started: ServerProcess[] = [];
   try {
     const files = writeClusterFiles(dir);
@@ -499,7 +482,7 @@ export async function startCluster(): Promise<Cluster> {
 }
 
 function removeClusterDir(dir: string): void {
-  liveDirs.delete(dir);
+  forgetDirectory(dir);
   if (KEEP_CLUSTER) console.error(`KEEP_CLUSTER=1: cluster files and logs left in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }

@@ -3,24 +3,13 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { harnessRequest } from "./http.ts";
 import type { PortAttempt } from "./ports.ts";
+import { reapOnExit } from "./reaper.ts";
 
 export interface RegistryProcess {
   readonly pid: number;
   /** The last lines the registry wrote to stderr. */
   stderrTail(): string;
   stop(): Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-// Safety net: no registry outlives the test process, even when a test forgot stop().
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-  });
 }
 
 // The shell keeps the registry's pid (exec) and leaves a watcher on our stdin pipe: when this
@@ -59,14 +48,12 @@ export interface LaunchOptions {
 
 /** Starts `docker-registry serve` and waits until `GET /v2/` answers like a registry. */
 export async function launchRegistry(options: LaunchOptions): Promise<PortAttempt<RegistryProcess>> {
-  installExitHook();
   const stderrFd = openSync(options.stderrPath, "a");
   const child = spawn("sh", ["-c", WRAPPER, "sh", options.configPath], {
     stdio: ["pipe", "ignore", stderrFd],
   });
   closeSync(stderrFd);
-  live.add(child);
-  child.once("exit", () => live.delete(child));
+  reapOnExit(child);
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   let spawnError: Error | undefined;

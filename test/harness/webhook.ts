@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { harnessRequest } from "./http.ts";
 import type { Cluster, KubectlResult } from "./kube.ts";
+import { startServe } from "./serve.ts";
 
 /**
  * `pullcheck serve` as a child process, registered with a real kube-apiserver through the
@@ -16,22 +17,8 @@ import type { Cluster, KubectlResult } from "./kube.ts";
 
 const execFileAsync = promisify(execFile);
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
-const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 15_000;
 
 /** Node 24 (this process's own) runs the sources; nothing from the machine may pick pullcheck's config. */
-function webhookEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of [
-    "KUBERNETES_SERVICE_HOST",
-    "KUBERNETES_SERVICE_PORT",
-    "PULLCHECK_CONFIG",
-    "KUBECONFIG",
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pure: manifests
@@ -115,7 +102,7 @@ export async function issueWebhookCerts(dir: string): Promise<WebhookCerts> {
       "--ip",
       "127.0.0.1",
     ],
-    { env: webhookEnv(), timeout: 60_000 },
+    { timeout: 60_000 },
   );
   const caBundle = stdout.trim().split("\n").at(-1)?.trim() ?? "";
   if (!caBundle) throw new Error("pullcheck certs printed no caBundle");
@@ -171,20 +158,8 @@ export interface WebhookOptions {
   readonly dir: string;
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-  });
-}
-
 /** Starts `pullcheck serve` on 127.0.0.1 with a free port and waits for its "listening" line. */
 export async function startWebhook(options: WebhookOptions): Promise<WebhookProcess> {
-  installExitHook();
   const auditFile = join(options.dir, "audit.jsonl");
   const configFile = join(options.dir, "config.yaml");
   const config = {
@@ -197,47 +172,8 @@ export async function startWebhook(options: WebhookOptions): Promise<WebhookProc
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(auditFile, "");
 
-  const child = spawn(
-    process.execPath,
-    [MAIN, "serve", "--config", configFile, "--kubeconfig", options.kubeconfig, "--port", "0"],
-    { stdio: ["ignore", "ignore", "pipe"], env: webhookEnv() },
-  );
-  live.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
-      live.delete(child);
-      resolve(code);
-    }),
-  );
-  let stderr = "";
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`pullcheck serve did not listen within ${START_TIMEOUT_MS} ms:\n${stderr}`));
-    }, START_TIMEOUT_MS);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`pullcheck serve exited (${code}) before listening:\n${stderr}`));
-    };
-    child.once("exit", onExit);
-    const onData = () => {
-      for (const line of stderr.split("\n")) {
-        if (!line.includes('"pullcheck listening"')) continue;
-        const found = (JSON.parse(line) as { url?: string }).url;
-        if (!found) continue;
-        clearTimeout(timer);
-        child.off("exit", onExit);
-        child.stderr?.off("data", onData);
-        resolve(found.replace("0.0.0.0", "127.0.0.1"));
-        return;
-      }
-    };
-    child.stderr?.on("data", onData);
-  });
+  const serve = await startServe(["--config", configFile, "--kubeconfig", options.kubeconfig, "--port", "0"]);
+  const url = serve.url;
 
   const caPem = readFileSync(options.certs.caFile, "utf8");
   const auditLines = (): AuditLine[] =>
@@ -250,7 +186,7 @@ export async function startWebhook(options: WebhookOptions): Promise<WebhookProc
     url,
     configFile,
     auditFile,
-    log: () => stderr,
+    log: () => serve.log(),
     async admissionRequests() {
       const res = await harnessRequest({ url: `${url}/metrics`, caPem, timeoutMs: 5000 });
       if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
@@ -270,16 +206,7 @@ export async function startWebhook(options: WebhookOptions): Promise<WebhookProc
         await sleep(50);
       }
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-        const code = await exited;
-        clearTimeout(timer);
-        return code;
-      }
-      return child.exitCode;
-    },
+    stop: () => serve.stop(),
   };
 }
 

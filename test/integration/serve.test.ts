@@ -11,8 +11,8 @@ import { runCertsCommand } from "../../src/cli/certs.ts";
 import type { CliIO } from "../../src/cli/inputs.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+import { dummyKubeconfig, type ServeProcess, startServe } from "../harness/serve.ts";
 import { pod, review } from "../support/reviews.ts";
-import { dummyKubeconfig, type ServeProcess, startServe } from "../support/serve-process.ts";
 
 let dir: string;
 let registry: TestRegistry;
