@@ -21,6 +21,8 @@ export interface AuditRecord {
 }
 
 export interface AuditSink {
+  /** Whether allowed admissions are recorded at all (debug level); saves building records nobody reads. */
+  readonly recordsAllowed: boolean;
   write(record: AuditRecord): void;
   flush(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export function createAuditSink(options: { file: string; level: "info" | "debug"
     destination,
   );
   return {
+    recordsAllowed: options.level === "debug",
     write(record) {
       const line = { event: "admission", ...record };
       if (record.decision === "allowed") logger.debug(line);
@@ -60,5 +63,5 @@ export function createAuditSink(options: { file: string; level: "info" | "debug"
 /** For tests and the demo: keeps records in memory. */
 export function memoryAuditSink(): AuditSink & { records: AuditRecord[] } {
   const records: AuditRecord[] = [];
-  return { records, write: (record) => records.push(record), flush: async () => {} };
+  return { records, recordsAllowed: true, write: (record) => records.push(record), flush: async () => {} };
 }

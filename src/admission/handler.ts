@@ -1,6 +1,11 @@
 import type { AuditRecord, AuditSink } from "../audit.ts";
 import type { Engine } from "../check/engine.ts";
-import type { CheckRequest, CheckResult, CredentialContext } from "../check/types.ts";
+import {
+  type CheckRequest,
+  type CheckResult,
+  type CredentialContext,
+  NO_CREDENTIALS,
+} from "../check/types.ts";
 import { type KubeReader, resolvePullSecrets } from "../credentials/kube.ts";
 import { collectImageUses, type ImageUse, type PodSpecContext } from "./images.ts";
 import { requiredPlatforms } from "./platforms.ts";
@@ -54,9 +59,15 @@ export async function handleAdmission(
   if (found.kind === "malformed") return { status: 400, body: { error: found.reason } };
   if (found.kind === "unsupported" || found.uses.length === 0) return allow();
 
-  const deadline = AbortSignal.timeout(Math.max(1, deps.settings.timeoutMs - RESPONSE_MARGIN_MS));
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), Math.max(1, deps.settings.timeoutMs - RESPONSE_MARGIN_MS));
   const namespace = request.namespace;
-  const results = await checkUses(found.uses, found.spec, namespace, deps, deadline);
+  let results: CheckResult[];
+  try {
+    results = await checkUses(found.uses, found.spec, namespace, deps, deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
   const findings: Finding[] = found.uses.map((use, index) => ({
     use,
     result: results[index] as CheckResult,
@@ -64,9 +75,11 @@ export async function handleAdmission(
   const subject = `${found.objectKind} ${namespace ? `${namespace}/` : ""}${found.objectName}`;
   const verdict = decide(mode, deps.settings.onRegistryError, findings, subject);
 
-  deps.audit.write(
-    auditRecord(request, mode, verdict.decision, found.objectKind, found.objectName, findings, deps.now),
-  );
+  if (verdict.decision !== "allowed" || deps.audit.recordsAllowed) {
+    deps.audit.write(
+      auditRecord(request, mode, verdict.decision, found.objectKind, found.objectName, findings, deps.now),
+    );
+  }
   deps.onDecision?.(verdict.decision, mode, found.objectKind, results);
 
   return {
@@ -93,6 +106,11 @@ async function checkUses(
     source: use.fieldPath,
     platforms,
   }));
+  // A Pod naming no pull secret has none: the ServiceAccount's were already copied in by
+  // the API server's ServiceAccount admission plugin when there were any. No API read.
+  if (spec.imagePullSecrets.length === 0 && !spec.isTemplate) {
+    return deps.engine.check(requests, NO_CREDENTIALS, deadline);
+  }
   let credentials: CredentialContext;
   try {
     credentials = await withDeadline(

@@ -61,6 +61,9 @@ export interface Engine {
  * doesn't make every admission wait out its deadline, short enough to recover fast. */
 const INDETERMINATE_TTL_MS = 5_000;
 
+/** Parsed image strings kept for reuse; the map is simply emptied when full. */
+const MAX_REMEMBERED_IMAGES = 10_000;
+
 export function createEngine(deps: EngineDeps): Engine {
   const now = deps.now ?? Date.now;
   const cache = new ExpiringCache<LookupOutcome>(deps.cache.maxEntries, now);
@@ -73,18 +76,32 @@ export function createEngine(deps: EngineDeps): Engine {
     return Math.min(INDETERMINATE_TTL_MS, deps.cache.negativeTtlSeconds * 1000);
   }
 
-  /** One registry lookup shared by every caller asking the same question at the same time. */
-  function sharedLookup(key: string, request: Omit<ManifestLookup, "signal">): Promise<LookupOutcome> {
-    const cached = cache.get(key);
-    if (cached !== undefined) {
-      deps.metrics?.cacheHit();
-      return Promise.resolve(cached);
+  // Parsing is pure and the same few image strings arrive again and again: remember them.
+  const parsedImages = new Map<string, ReturnType<typeof parseReference>>();
+  function parseRemembered(image: string): ReturnType<typeof parseReference> {
+    let parsed = parsedImages.get(image);
+    if (parsed === undefined) {
+      parsed = parseReference(image);
+      if (parsedImages.size >= MAX_REMEMBERED_IMAGES) parsedImages.clear();
+      parsedImages.set(image, parsed);
     }
+    return parsed;
+  }
+
+  /** One registry lookup shared by every caller asking the same question at the same time (after a cache miss). */
+  function sharedLookup(key: string, request: Omit<ManifestLookup, "signal">): Promise<LookupOutcome> {
     const running = inFlight.get(key);
     if (running !== undefined) return running;
     deps.metrics?.cacheMiss();
     deps.metrics?.lookupsInFlight(1);
-    const signal = AbortSignal.timeout(deps.lookupTimeoutMs);
+    // A timer cleared on completion, not AbortSignal.timeout: that one keeps the signal and
+    // its listeners alive for the whole budget after the lookup has long finished.
+    const budget = new AbortController();
+    const timer = setTimeout(
+      () => budget.abort(new DOMException("the lookup budget ran out", "TimeoutError")),
+      deps.lookupTimeoutMs,
+    );
+    const signal = budget.signal;
     // The signal enforces the budget; the deadline lets the client decide whether a Retry-After wait still fits.
     const deadline = Date.now() + deps.lookupTimeoutMs;
     const lookup = limiter
@@ -95,6 +112,7 @@ export function createEngine(deps: EngineDeps): Engine {
         return outcome;
       })
       .finally(() => {
+        clearTimeout(timer);
         inFlight.delete(key);
         deps.metrics?.lookupsInFlight(-1);
       });
@@ -108,7 +126,7 @@ export function createEngine(deps: EngineDeps): Engine {
     keyring: ReturnType<typeof buildKeyring>,
     signal: AbortSignal,
   ): Promise<CheckResult> {
-    const parsed = parseReference(request.image);
+    const parsed = parseRemembered(request.image);
     if (!parsed.ok) {
       return {
         image: request.image,
@@ -159,11 +177,15 @@ export function createEngine(deps: EngineDeps): Engine {
     const platforms = parsePlatforms(request.platforms ?? deps.platforms);
     const matched = lookupCredentials(keyring, reference.name);
     const key = cacheKey(reference, matched, platforms);
-    const outcome = await raceDeadline(
-      sharedLookup(key, { reference, credentials: matched, platforms, settings: policy.settings }),
-      signal,
-      reference,
-    );
+    const cached = cache.get(key);
+    if (cached !== undefined) deps.metrics?.cacheHit();
+    const outcome =
+      cached ??
+      (await raceDeadline(
+        sharedLookup(key, { reference, credentials: matched, platforms, settings: policy.settings }),
+        signal,
+        reference,
+      ));
 
     if (
       policy.nodeCredentials &&
@@ -250,10 +272,15 @@ function cacheKey(
   credentials: readonly MatchedCredential[],
   platforms: Platform[],
 ): string {
+  const ref = `${reference.name}${reference.digest ? `@${reference.digest}` : `:${reference.tag}`}`;
+  return `${ref}|${credentialsIdentity(credentials)}|${platforms.map(formatPlatform).join(",")}`;
+}
+
+function credentialsIdentity(credentials: readonly MatchedCredential[]): string {
+  if (credentials.length === 0) return "anonymous";
   const identity = createHash("sha256");
   for (const credential of credentials) identity.update(`${credential.username}\0${credential.password}\0`);
-  const ref = `${reference.name}${reference.digest ? `@${reference.digest}` : `:${reference.tag}`}`;
-  return `${ref}|${credentials.length ? identity.digest("base64url") : "anonymous"}|${platforms.map(formatPlatform).join(",")}`;
+  return identity.digest("base64url");
 }
 
 function referenceFields(image: string, reference: ImageReference) {

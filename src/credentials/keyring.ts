@@ -124,6 +124,8 @@ export function normalizeKey(
 
 /** The credentials the kubelet would hand to the runtime for this image, in order. */
 export function lookupCredentials(keyring: Keyring, imageName: string): MatchedCredential[] {
+  // Most pods name no pull secret: nothing can match, and parsing the name would be wasted.
+  if (keyring.slots.length === 0) return [];
   const image = parseTarget(imageName);
   const matched: MatchedCredential[] = [];
   for (const slot of keyring.slots) {

@@ -31,6 +31,12 @@ export interface Failure {
 export interface ChallengeMemory {
   get(origin: string): Challenge | undefined;
   set(origin: string, challenge: Challenge): void;
+  /**
+   * First contact with an origin whose challenge is unknown: the first caller gets a
+   * release function and makes the request; callers arriving meanwhile get a promise
+   * that settles when that request has been answered (and its challenge remembered).
+   */
+  claimFirstContact(origin: string): (() => void) | Promise<void>;
 }
 
 export interface AttemptContext {
@@ -133,14 +139,51 @@ export class Attempt {
     const retries: RetryBudget = { throttled: 0, server: 0 };
     let authRounds = 0;
     let retriedAsGet = false;
+    let predicted = false;
+    let contacted = false;
     for (;;) {
       if (ctx.signal.aborted) return { ok: false, failure: this.deadlineFailure() };
-      const auth = this.#authorizationFor(current);
+      let auth = this.#authorizationFor(current);
+      let releaseFirstContact: (() => void) | undefined;
+      if (
+        auth === undefined &&
+        !contacted &&
+        ctx.credential !== null &&
+        ctx.challenges.get(current.origin) === undefined
+      ) {
+        // Many lookups with credentials start at once against a registry we have not
+        // talked to yet (a pod with ten private images): let one draw the 401 and the rest
+        // reuse its challenge. Only with credentials, where a challenge is all but certain:
+        // anonymous lookups may well get their answer at once, and waiting would cost them
+        // a round trip.
+        contacted = true;
+        const claim = ctx.challenges.claimFirstContact(current.origin);
+        if (typeof claim !== "function") {
+          await untilSettledOrAborted(claim, ctx.signal);
+          continue;
+        }
+        releaseFirstContact = claim;
+      }
+      const known = auth === undefined && !predicted ? ctx.challenges.get(current.origin) : undefined;
+      if (known?.scheme === "bearer") {
+        // The registry's challenge is known from an earlier lookup: fetch this scope's token
+        // first instead of spending an unauthenticated round trip on a 401 we can predict.
+        // Only an optimisation: if it fails, the registry's own challenge decides below.
+        predicted = true;
+        const authorized = await this.#authorize(current, known);
+        if (authorized.ok) auth = this.#auth.get(current.origin);
+      }
       const headers: Record<string, string> = {
         accept: kind === "tags" ? "application/json" : MANIFEST_ACCEPT,
       };
       if (auth) headers.authorization = auth.header;
-      const result = await this.#timed(kind, verb, current, headers, maxBodyBytes);
+      let result: Awaited<ReturnType<typeof exchange>>;
+      try {
+        result = await this.#timed(kind, verb, current, headers, maxBodyBytes);
+      } finally {
+        // Waiters resume after the 401 below has been remembered (no await in between).
+        releaseFirstContact?.();
+      }
       if (!result.ok) return { ok: false, failure: this.#transportFailure(result.error, current) };
       const ex = result.exchange;
       const status = ex.status;
@@ -448,4 +491,17 @@ export class Attempt {
     });
     return { ok: true, token };
   }
+}
+
+/** Resolves when `promise` settles or `signal` aborts, whichever comes first; never rejects. */
+function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    promise.then(done, done);
+  });
 }

@@ -73,8 +73,24 @@ function canDial(registry: string, settings: RegistrySettings): boolean {
 
 function challengeMemory(limit: number): ChallengeMemory {
   const byOrigin = new Map<string, Challenge>();
+  const firstContacts = new Map<string, Promise<void>>();
   return {
     get: (origin) => byOrigin.get(origin),
+    claimFirstContact(origin) {
+      const pending = firstContacts.get(origin);
+      if (pending) return pending;
+      let release = () => {};
+      firstContacts.set(
+        origin,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        firstContacts.delete(origin);
+        release();
+      };
+    },
     set(origin, challenge) {
       byOrigin.delete(origin);
       byOrigin.set(origin, challenge);

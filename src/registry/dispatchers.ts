@@ -3,7 +3,7 @@
  * undici's 300 s defaults (the lookup's AbortSignal stays the authority) and the extra CA.
  */
 import { createHash } from "node:crypto";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { RegistrySettings } from "./types.ts";
 
@@ -32,7 +32,10 @@ export function createDispatcherPool(timeouts: DispatcherTimeouts = DEFAULT_TIME
           connect: {
             timeout: timeouts.connectMs,
             // An extra CA adds to the system roots: token realms on public hosts must still verify.
-            ...(settings.caPem ? { ca: [...rootCertificates, settings.caPem] } : {}),
+            // Built once per agent: passing `ca` would rebuild the context on every connection.
+            ...(settings.caPem
+              ? { secureContext: createSecureContext({ ca: [...rootCertificates, settings.caPem] }) }
+              : {}),
           },
           headersTimeout: timeouts.headersMs,
           bodyTimeout: timeouts.bodyMs,

@@ -36,6 +36,10 @@ export async function exchange(dispatcher: Dispatcher, req: ExchangeRequest): Pr
       method: req.method,
       headers: req.headers,
       signal: req.signal,
+      // undici closes the connection after every HEAD (for servers that wrongly send a
+      // body); registries answer HEAD correctly, and a new TLS handshake per lookup would
+      // cost more than the lookup itself.
+      reset: false,
     });
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Logger } from "pino";
 import type { AdmissionReply } from "../admission/handler.ts";
 import type { Mode } from "../admission/verdict.ts";
@@ -22,15 +22,13 @@ const ROUTE_MODES = new Set<string>(["enforce", "warn", "off"]);
 
 /** Builds the webhook's HTTP app without listening: `serve` listens, tests inject. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  // Fastify gets no logger: it would make a child logger for every request only to log
+  // nothing (the audit record is the per-admission log). Errors are logged below.
   const options: FastifyServerOptions & { https?: object } = {
     bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-    loggerInstance: deps.logger,
-    // One audit record per admission says what matters; per-request access logs would only repeat it.
-    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...(deps.https ? { https: { ...deps.https, minVersion: "TLSv1.2" } } : {}),
   };
-  if (!deps.logger) delete options.loggerInstance;
   const app = Fastify(options) as unknown as FastifyInstance;
 
   // Malformed input of any kind is a 400 with a one-line reason, never a stack trace.
@@ -49,16 +47,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           : String(error);
     return reply.code(400).send({ error: reason });
   });
-  // Answers sent while shutting down close their connection: close() stops new requests
-  // and idle sockets, but a keep-alive socket busy at that moment would otherwise hold
-  // the process open for the whole keep-alive timeout.
-  let closing = false;
+  // close() stops new connections and closes idle ones, but a keep-alive socket that is
+  // busy at that moment would hold the process open for the whole keep-alive timeout once
+  // its answer is sent. Keep closing sockets as they fall idle until close() is done.
+  let idleSweeper: NodeJS.Timeout | undefined;
   app.addHook("preClose", async () => {
-    closing = true;
+    const server = app.server as { closeIdleConnections?: () => void };
+    idleSweeper = setInterval(() => server.closeIdleConnections?.(), 50);
   });
-  app.addHook("onSend", async (_request, reply) => {
-    if (closing) reply.header("connection", "close");
-  });
+  app.addHook("onClose", async () => clearInterval(idleSweeper));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not found" }));
 
   const validate = async (body: unknown, routeMode: Mode | null, reply: import("fastify").FastifyReply) => {
