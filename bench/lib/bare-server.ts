@@ -1,0 +1,26 @@
+/**
+ * The warm-path baseline: a bare fastify HTTPS server with the webhook's certificate and TLS
+ * settings that answers POST /validate with a constant AdmissionReview. Run as a child:
+ * `node bench/lib/bare-server.ts CERT KEY RESPONSE_JSON_FILE`; prints its URL on stdout.
+ */
+import { readFileSync } from "node:fs";
+import Fastify from "fastify";
+
+const [certFile, keyFile, responseFile] = process.argv.slice(2);
+if (!certFile || !keyFile || !responseFile) {
+  console.error("usage: bare-server.ts CERT KEY RESPONSE_JSON_FILE");
+  process.exit(2);
+}
+const answer = readFileSync(responseFile, "utf8");
+const app = Fastify({
+  https: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), minVersion: "TLSv1.2" },
+  bodyLimit: 7 * 1024 * 1024,
+  return503OnClosing: true,
+});
+// The body is parsed as JSON like the webhook's, then ignored.
+app.post("/validate", async (_request, reply) => reply.type("application/json; charset=utf-8").send(answer));
+const url = await app.listen({ host: "127.0.0.1", port: 0 });
+console.log(url);
+process.once("SIGTERM", () => {
+  void app.close().then(() => process.exit(0));
+});
