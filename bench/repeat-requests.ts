@@ -71,7 +71,7 @@ export const repeatRequests: Benchmark = {
         `token requests: ${token}`,
         `other registry requests: ${other}`,
         `total: ${total} for ${IMAGES * ROUNDS} checks (target ≤ ${TARGET})`,
-        `diagnostic: ${IMAGES} other images checked one at a time by a fresh engine still drew ${sequential401} unauthenticated 401 manifest answers (one per new repository: a remembered challenge is only used when a token for that scope is already cached)`,
+        `diagnostic: ${IMAGES} other images checked one at a time by a fresh engine drew ${sequential401} unauthenticated 401 manifest answer(s): the registry's challenge has to be learned once per client; after that each new repository fetches its token first`,
       ];
       for (const line of details) log(line);
       return {
