@@ -7,9 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 
-ensure_node24
-ensure_debian_packages
-ensure_npm_deps
+ensure_dev_environment
 log "building pullcheck"
 npm run -s build
 log "kube-apiserver and etcd (built from Go modules on the first run, then cached in $PULLCHECK_CACHE/kube)"

@@ -8,9 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
 
-ensure_node24
-ensure_debian_packages
-ensure_npm_deps
+ensure_dev_environment
 
 log "lint (biome)"
 npx biome check .

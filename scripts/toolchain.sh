@@ -45,3 +45,10 @@ ensure_npm_deps() {
     npm ci --no-audit --no-fund >/dev/null
   fi
 }
+
+# Everything the tests and the demo need on a fresh machine, in one call.
+ensure_dev_environment() {
+  ensure_node24
+  ensure_debian_packages
+  ensure_npm_deps
+}

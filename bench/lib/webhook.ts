@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Agent, request } from "undici";
+import { dummyKubeconfig } from "../../test/harness/serve.ts";
 import { DIST_MAIN, type WebhookCertFiles, writeConfig } from "./fixtures.ts";
 
 const START_TIMEOUT_MS = 30_000;
@@ -69,23 +70,6 @@ function startChild(
     child.stdout?.on("data", look);
     child.stderr?.on("data", look);
   });
-}
-
-/** A kubeconfig that points nowhere: enough for pods that name no pull secrets. */
-export async function dummyKubeconfig(dir: string): Promise<string> {
-  const path = join(dir, "kubeconfig");
-  await writeFile(
-    path,
-    [
-      "apiVersion: v1",
-      "kind: Config",
-      "clusters: [{name: none, cluster: {server: 'https://127.0.0.1:1'}}]",
-      "users: [{name: none, user: {token: unused}}]",
-      "contexts: [{name: none, context: {cluster: none, user: none}}]",
-      "current-context: none",
-    ].join("\n"),
-  );
-  return path;
 }
 
 /** `node dist/main.js serve` on 127.0.0.1 with a free port; `config` without listen/tls. */

@@ -53,10 +53,7 @@ export async function runServe(config: Config, flags: ServeFlags, _io: CliIO): P
         kube,
         audit,
         settings: config,
-        onDecision: (decision, mode, kind, results) => {
-          metrics.admissions.inc({ decision, mode, kind });
-          for (const r of results) metrics.imageResults.inc({ result: r.result, registry: r.registry ?? "" });
-        },
+        onDecision: metrics.recordDecision,
       }),
     metrics,
     ready: () => ready,

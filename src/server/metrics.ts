@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineMetrics } from "../check/engine.ts";
+import type { CheckResult } from "../check/types.ts";
 import type { RequestObservation } from "../registry/types.ts";
 
 /** The product's metrics, on a registry of its own (no global state shared with tests). */
@@ -55,6 +56,17 @@ export class Metrics {
     cacheHit: () => this.cacheRequests.inc({ outcome: "hit" }),
     cacheMiss: () => this.cacheRequests.inc({ outcome: "miss" }),
     lookupsInFlight: (delta) => this.lookupsInFlight.inc(delta),
+  };
+
+  /** Counts one answered admission and the result of each of its images. */
+  readonly recordDecision = (
+    decision: string,
+    mode: string,
+    kind: string,
+    results: readonly CheckResult[],
+  ): void => {
+    this.admissions.inc({ decision, mode, kind });
+    for (const r of results) this.imageResults.inc({ result: r.result, registry: r.registry ?? "" });
   };
 
   readonly observeRequest = (o: RequestObservation): void => {

@@ -86,7 +86,7 @@ function webhook(cfg: Config, kube = fakeKube({}, {}).reader) {
         kube,
         audit,
         settings: cfg,
-        onDecision: (decision, mode, kind) => metrics.admissions.inc({ decision, mode, kind }),
+        onDecision: metrics.recordDecision,
       }),
     metrics,
     ready: () => true,
