@@ -122,11 +122,34 @@ async function checkUses(
       deadline,
     );
   } catch (error) {
-    // Without the pod's pull secrets no answer would be the kubelet's answer.
     const reason = deadline.aborted ? "the API server did not answer in time" : errorText(error);
-    return uses.map((use) => unknownCredentials(use, reason));
+    if (deadline.aborted) return uses.map((use) => unknownCredentials(use, reason));
+    // Without the pod's pull secrets, check anonymously: what the registry tells anyone
+    // (a missing tag, a bad reference, an image that is there) still holds, but a refusal
+    // of anonymous access says nothing about the pod's own credentials.
+    const anonymous = await deps.engine.check(requests, NO_CREDENTIALS, deadline);
+    return anonymous.map((result) =>
+      CREDENTIAL_DEPENDENT.has(result.result) ? withUnknownCredentials(result, reason) : result,
+    );
   }
   return deps.engine.check(requests, credentials, deadline);
+}
+
+/** Results an anonymous lookup cannot stand in for when the pod's credentials are unknown. */
+const CREDENTIAL_DEPENDENT = new Set<CheckResult["result"]>([
+  "credentials-missing",
+  "credentials-rejected",
+  "not-found-or-unauthorized",
+  "access-denied",
+]);
+
+function withUnknownCredentials(result: CheckResult, reason: string): CheckResult {
+  return {
+    ...result,
+    result: "registry-error",
+    credential: null,
+    message: `could not read the pod's pull secrets (${reason}) and the registry refused anonymous access, so the image could not be verified; check pullcheck's RBAC and the API server`,
+  };
 }
 
 function unknownCredentials(use: ImageUse, reason: string): CheckResult {

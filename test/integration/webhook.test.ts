@@ -238,6 +238,32 @@ describe("admission decisions against a real registry", () => {
     await hook.close();
   });
 
+  test("pull secrets that cannot be read: registry facts still decide, anonymous refusals only warn", async () => {
+    const down: KubeReader = {
+      secret: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+      },
+      serviceAccount: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+      },
+    };
+    const hook = webhook(config(), down);
+    const missingTag = await hook.send(
+      review("Deployment", deployment("d", { images: [`${plain.host}/team/app:nope`] })),
+    );
+    assert.equal(missingTag.json.response.allowed, false);
+    assert.match(missingTag.json.response.status.message, /tag-not-found/);
+    const privateImage = await hook.send(
+      review("Deployment", deployment("d", { images: [`${token.host}/team/private:v1`] })),
+    );
+    assert.equal(privateImage.json.response.allowed, true);
+    assert.match(
+      privateImage.json.response.warnings[0],
+      /registry-error: could not read the pod's pull secrets/,
+    );
+    await hook.close();
+  });
+
   test("a malformed pull secret denies every image as pull-secret-invalid", async () => {
     const broken = {
       type: "kubernetes.io/dockerconfigjson",
