@@ -290,7 +290,7 @@ describe("pullcheck explain", () => {
       config,
       "--output",
       "json",
-      "quay.io/team/app@sha256:" + "a".repeat(64),
+      `quay.io/team/app@sha256:${"a".repeat(64)}`,
     ]);
     const [q] = quay.json().results;
     assert.equal(q?.tag, null);
