@@ -107,12 +107,13 @@ export async function startBareServer(
   dir: string,
   certs: WebhookCertFiles,
   responseBody: string,
+  burnMicroseconds = 0,
 ): Promise<ServerProcess> {
   const responseFile = join(dir, "bare-response.json");
   await writeFile(responseFile, responseBody);
   return startChild(
     "bare fastify server",
-    [BARE_SERVER, certs.certFile, certs.keyFile, responseFile],
+    [BARE_SERVER, certs.certFile, certs.keyFile, responseFile, String(burnMicroseconds)],
     (out) => {
       const line = out.split("\n").find((l) => l.startsWith("https://"));
       return line ? line.trim() : null;
