@@ -176,6 +176,37 @@ spec:
     assert.match(String(result?.message), /node credentials/);
   });
 
+  test("--docker-config also takes the Secret manifest itself, as kubectl prints it", async () => {
+    const payload = Buffer.from(dockerConfigJson({ [basic.host]: BOB })).toString("base64");
+    const secret = await file(
+      "regcred.yaml",
+      [
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata: { name: regcred, namespace: team }",
+        "type: kubernetes.io/dockerconfigjson",
+        `data: { .dockerconfigjson: ${payload} }`,
+      ].join("\n"),
+    );
+    const run = await pullcheck([
+      "check",
+      "--config",
+      configFile,
+      "--docker-config",
+      secret,
+      `${basic.host}/team/private:v1`,
+    ]);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(run.json().results[0]?.result, "ok");
+    const opaque = await file(
+      "opaque.yaml",
+      "apiVersion: v1\nkind: Secret\ntype: Opaque\ndata: { a: Yg== }\n",
+    );
+    const refused = await pullcheck(["check", "--docker-config", opaque, `${basic.host}/team/private:v1`]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /opaque\.yaml: /);
+  });
+
   test("a docker config that does not parse makes every image pull-secret-invalid", async () => {
     const broken = await file("broken.json", '{"auths": {"x": {"auth": "!!!notbase64"}}}');
     const run = await pullcheck([
