@@ -306,6 +306,28 @@ describe("admission decisions against a real registry", () => {
     await hook.close();
   });
 
+  test("platforms: the configured set, narrowed by the pod's arch selector, is checked against the index", async () => {
+    await plain.push(
+      await makeImage("oci-index", { platforms: ["linux/amd64"], seed: "amd64-only" }),
+      "team/amd64-only:v1",
+    );
+    const hook = webhook(config({ platforms: ["linux/amd64", "linux/arm64"] }));
+    const both = `${plain.host}/team/app:v1`;
+    const amd64Only = `${plain.host}/team/amd64-only:v1`;
+    const allowed = await hook.send(review("Pod", pod("p", { images: [both] })));
+    assert.equal(allowed.json.response.allowed, true);
+    assert.equal(allowed.json.response.warnings, undefined);
+    const partial = await hook.send(review("Pod", pod("p", { images: [amd64Only] })));
+    assert.equal(partial.json.response.allowed, true);
+    assert.match(partial.json.response.warnings[0], /ok: index lacks linux\/arm64/);
+    const pinned = await hook.send(
+      review("Pod", pod("p", { images: [amd64Only], nodeSelector: { "kubernetes.io/arch": "arm64" } })),
+    );
+    assert.equal(pinned.json.response.allowed, false);
+    assert.match(pinned.json.response.status.message, /platform-not-found/);
+    await hook.close();
+  });
+
   test("dryRun requests are checked like any other and flagged in the audit record", async () => {
     const hook = webhook(config());
     const { json } = await hook.send(
