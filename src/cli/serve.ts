@@ -1,5 +1,4 @@
 import type { Server } from "node:https";
-import { handleAdmission } from "../admission/handler.ts";
 import { createAuditSink } from "../audit.ts";
 import { engineFromConfig } from "../check/from-config.ts";
 import { readRegistryCas } from "../config/registries.ts";
@@ -8,9 +7,9 @@ import { cachedReader } from "../credentials/kube.ts";
 import { apiServerReader, loadKubeConfig } from "../credentials/kube-api.ts";
 import { createLogger } from "../log.ts";
 import { createRegistryClient } from "../registry/client.ts";
-import { buildApp } from "../server/app.ts";
 import { Metrics } from "../server/metrics.ts";
 import { readTlsPair, watchTlsPair } from "../server/tls-source.ts";
+import { buildWebhookApp } from "../server/webhook-app.ts";
 import { type CliIO, InputError } from "./inputs.ts";
 
 export interface ServeFlags {
@@ -46,15 +45,11 @@ export async function runServe(config: Config, flags: ServeFlags, _io: CliIO): P
   });
 
   let ready = false;
-  const app = buildApp({
-    admit: (body, routeMode) =>
-      handleAdmission(body, routeMode, {
-        engine,
-        kube,
-        audit,
-        settings: config,
-        onDecision: metrics.recordDecision,
-      }),
+  const app = buildWebhookApp({
+    config,
+    engine,
+    kube,
+    audit,
     metrics,
     ready: () => ready,
     logger,

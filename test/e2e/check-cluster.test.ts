@@ -2,7 +2,6 @@
 // way the kubelet would (pod secrets, else the ServiceAccount's, namespace-local), against a
 // real htpasswd registry, as a CI pipeline would run it before `kubectl apply`.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -10,35 +9,15 @@ import { makeImage } from "../harness/images.ts";
 import { type Cluster, startCluster } from "../harness/kube.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
 import { harnessTempDir } from "../harness/temp.ts";
+import { runPullcheck } from "../support/cli.ts";
 import { deployment } from "../support/reviews.ts";
 
-const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const ALICE = { username: "alice", password: "alice-Cluster-71" };
 
 let cluster: Cluster;
 let registry: TestRegistry;
 let dir: string;
 let config: string;
-
-function pullcheck(
-  args: string[],
-  input = "",
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 async function kubectl(args: string[]): Promise<void> {
   const result = await cluster.kubectl(args);
@@ -101,7 +80,7 @@ describe("pullcheck check --kubeconfig", () => {
       ...deployment("web", { images: [`${registry.host}/team/private:v1`], serviceAccountName: "builder" }),
       metadata: { name: "web", namespace: "other" },
     });
-    const run = await pullcheck(
+    const run = await runPullcheck(
       ["check", "--config", config, "--kubeconfig", cluster.kubeconfig, "-o", "json", "-f", "-"],
       manifest,
     );
@@ -116,7 +95,7 @@ describe("pullcheck check --kubeconfig", () => {
   });
 
   test("never a secret from another namespace: the same ServiceAccount setup in 'team' lacks the secret", async () => {
-    const run = await pullcheck([
+    const run = await runPullcheck([
       "check",
       "--config",
       config,
@@ -147,7 +126,7 @@ describe("pullcheck check --kubeconfig", () => {
         containers: [{ name: "app", image: `${registry.host}/team/private:v1` }],
       },
     };
-    const run = await pullcheck(
+    const run = await runPullcheck(
       ["check", "--config", config, "--kubeconfig", cluster.kubeconfig, "-o", "json", "-f", "-"],
       JSON.stringify(pod),
     );
@@ -156,7 +135,7 @@ describe("pullcheck check --kubeconfig", () => {
   });
 
   test("an unreadable kubeconfig is an input error with a one-line reason", async () => {
-    const run = await pullcheck(["check", "--kubeconfig", join(dir, "missing"), "nginx"]);
+    const run = await runPullcheck(["check", "--kubeconfig", join(dir, "missing"), "nginx"]);
     assert.equal(run.code, 2);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     assert.match(run.stderr, /cannot load kubeconfig/);

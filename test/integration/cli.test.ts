@@ -1,46 +1,21 @@
 // `pullcheck check` and `pullcheck explain` as a user runs them (a child process), against
 // real Distribution registries: exit codes, JSON fields, sources, credentials, input errors.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeImage } from "../harness/images.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
+import { runPullcheck } from "../support/cli.ts";
 import { dockerConfigJson } from "../support/reviews.ts";
 
-const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const BOB = { username: "bob", password: "bob-Pw-77x" };
 
 let plain: TestRegistry;
 let basic: TestRegistry;
 let dir: string;
 let configFile: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => { results: Array<Record<string, unknown>> };
-}
-
-function pullcheck(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }));
-    child.stdin.end(input ?? "");
-  });
-}
 
 async function file(name: string, content: string): Promise<string> {
   const path = join(dir, name);
@@ -74,7 +49,7 @@ after(async () => {
 
 describe("pullcheck check", () => {
   test("images as arguments: JSON with the PRODUCT.md fields, exit 1 on a definite failure", async () => {
-    const run = await pullcheck([
+    const run = await runPullcheck([
       "check",
       "--config",
       configFile,
@@ -129,7 +104,7 @@ spec:
           restartPolicy: Never
           containers: [{ name: job, image: "${plain.host}/team/app:gone" }]
 `;
-    const run = await pullcheck(["check", "--config", configFile, "-f", "-"], yaml);
+    const run = await runPullcheck(["check", "--config", configFile, "-f", "-"], yaml);
     assert.equal(run.code, 1, run.stderr);
     const results = run.json().results;
     assert.deepEqual(
@@ -149,17 +124,17 @@ spec:
       "wrong.json",
       dockerConfigJson({ [basic.host]: { username: "bob", password: "nope" } }),
     );
-    const withGood = await pullcheck(["check", "--config", configFile, "--docker-config", good, image]);
+    const withGood = await runPullcheck(["check", "--config", configFile, "--docker-config", good, image]);
     assert.equal(withGood.code, 0, withGood.stdout);
     assert.deepEqual(withGood.json().results[0]?.credential, {
       source: "docker-config",
       secret: good,
       match: basic.host,
     });
-    const without = await pullcheck(["check", "--config", configFile, image]);
+    const without = await runPullcheck(["check", "--config", configFile, image]);
     assert.equal(without.json().results[0]?.result, "credentials-missing");
     assert.equal(without.code, 1);
-    const rejected = await pullcheck(["check", "--config", configFile, "--docker-config", wrong, image]);
+    const rejected = await runPullcheck(["check", "--config", configFile, "--docker-config", wrong, image]);
     assert.equal(rejected.json().results[0]?.result, "credentials-rejected");
     assert.equal(rejected.stdout.includes("nope"), false);
   });
@@ -169,7 +144,7 @@ spec:
       "node-credentials.yaml",
       `registries: { "${basic.host}": { caFile: ${basic.caFile}, nodeCredentials: true } }\n`,
     );
-    const run = await pullcheck(["check", "--config", config, `${basic.host}/team/private:v1`]);
+    const run = await runPullcheck(["check", "--config", config, `${basic.host}/team/private:v1`]);
     assert.equal(run.code, 0, run.stdout);
     const [result] = run.json().results;
     assert.equal(result?.result, "skipped");
@@ -188,7 +163,7 @@ spec:
         `data: { .dockerconfigjson: ${payload} }`,
       ].join("\n"),
     );
-    const run = await pullcheck([
+    const run = await runPullcheck([
       "check",
       "--config",
       configFile,
@@ -202,14 +177,14 @@ spec:
       "opaque.yaml",
       "apiVersion: v1\nkind: Secret\ntype: Opaque\ndata: { a: Yg== }\n",
     );
-    const refused = await pullcheck(["check", "--docker-config", opaque, `${basic.host}/team/private:v1`]);
+    const refused = await runPullcheck(["check", "--docker-config", opaque, `${basic.host}/team/private:v1`]);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /opaque\.yaml: /);
   });
 
   test("a docker config that does not parse makes every image pull-secret-invalid", async () => {
     const broken = await file("broken.json", '{"auths": {"x": {"auth": "!!!notbase64"}}}');
-    const run = await pullcheck([
+    const run = await runPullcheck([
       "check",
       "--config",
       configFile,
@@ -222,24 +197,31 @@ spec:
   });
 
   test("only indeterminate results exit 3; excluded and skipped images exit 0", async () => {
-    const down = await pullcheck(["check", "--config", configFile, "127.0.0.1:9/team/app:v1"]);
+    const down = await runPullcheck(["check", "--config", configFile, "127.0.0.1:9/team/app:v1"]);
     assert.equal(down.code, 3);
     assert.equal(down.json().results[0]?.result, "registry-unreachable");
-    const excluded = await pullcheck(["check", "--config", configFile, "nginx"]);
+    const excluded = await runPullcheck(["check", "--config", configFile, "nginx"]);
     assert.equal(excluded.code, 0);
     assert.equal(excluded.json().results[0]?.result, "skipped");
   });
 
   test("--platform: an index without the platform is platform-not-found; a matching one is ok", async () => {
     const image = `${plain.host}/team/app:v1`;
-    const missing = await pullcheck(["check", "--config", configFile, "--platform", "linux/s390x", image]);
+    const missing = await runPullcheck(["check", "--config", configFile, "--platform", "linux/s390x", image]);
     assert.equal(missing.json().results[0]?.result, "platform-not-found");
-    const present = await pullcheck(["check", "--config", configFile, "--platform", "linux/arm64/v8", image]);
+    const present = await runPullcheck([
+      "check",
+      "--config",
+      configFile,
+      "--platform",
+      "linux/arm64/v8",
+      image,
+    ]);
     assert.equal(present.json().results[0]?.result, "ok");
   });
 
   test("an invalid reference is a definite failure with the kubelet's reason", async () => {
-    const run = await pullcheck(["check", "Foo/Bar:x"]);
+    const run = await runPullcheck(["check", "Foo/Bar:x"]);
     assert.equal(run.code, 1);
     const [result] = run.json().results;
     assert.equal(result?.result, "invalid-reference");
@@ -247,7 +229,7 @@ spec:
   });
 
   test("table output names result, image and message", async () => {
-    const run = await pullcheck([
+    const run = await runPullcheck([
       "check",
       "--config",
       configFile,
@@ -272,7 +254,7 @@ spec:
   ];
   for (const [name, args, reason] of inputErrors) {
     test(`${name} exits 2 with a one-line reason`, async () => {
-      const run = await pullcheck(args);
+      const run = await runPullcheck(args);
       assert.equal(run.code, 2);
       assert.match(run.stderr, reason);
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
@@ -282,11 +264,11 @@ spec:
 
   test("bad YAML and an unknown config key exit 2 naming the file and key", async () => {
     const badYaml = await file("bad.yaml", "kind: Pod\nspec: [\n");
-    const yamlRun = await pullcheck(["check", "-f", badYaml]);
+    const yamlRun = await runPullcheck(["check", "-f", badYaml]);
     assert.equal(yamlRun.code, 2);
     assert.match(yamlRun.stderr, /bad\.yaml(:\d+)?: not valid YAML/);
     const badConfig = await file("bad-config.yaml", "mode: enforce\ncolour: blue\ntimeoutMs: fast\n");
-    const configRun = await pullcheck(["check", "--config", badConfig, "nginx"]);
+    const configRun = await runPullcheck(["check", "--config", badConfig, "nginx"]);
     assert.equal(configRun.code, 2);
     assert.match(configRun.stderr, /colour: unknown key/);
     assert.match(configRun.stderr, /timeoutMs: /);
@@ -303,7 +285,7 @@ describe("pullcheck explain", () => {
         "quay.io": { username: "q2", password: "q2-pw" },
       }),
     );
-    const hub = await pullcheck(["explain", "--docker-config", config, "--output", "json", "busybox"]);
+    const hub = await runPullcheck(["explain", "--docker-config", config, "--output", "json", "busybox"]);
     assert.equal(hub.code, 0);
     const [r] = hub.json().results;
     assert.equal(r?.registry, "docker.io");
@@ -315,7 +297,7 @@ describe("pullcheck explain", () => {
       secret: config,
       match: "https://index.docker.io/v1/",
     });
-    const quay = await pullcheck([
+    const quay = await runPullcheck([
       "explain",
       "--docker-config",
       config,

@@ -6,15 +6,14 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import pino from "pino";
-import { handleAdmission } from "../../src/admission/handler.ts";
 import type { Mode } from "../../src/admission/verdict.ts";
 import { memoryAuditSink } from "../../src/audit.ts";
 import { engineFromConfig } from "../../src/check/from-config.ts";
 import { type Config, validateConfig } from "../../src/config/schema.ts";
 import type { KubeReader, SecretLike } from "../../src/credentials/kube.ts";
 import { createRegistryClient } from "../../src/registry/client.ts";
-import { buildApp } from "../../src/server/app.ts";
 import { Metrics } from "../../src/server/metrics.ts";
+import { buildWebhookApp } from "../../src/server/webhook-app.ts";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.ts";
 import { makeImage } from "../harness/images.ts";
 import { startRegistry, type TestRegistry } from "../harness/registry.ts";
@@ -79,19 +78,7 @@ function webhook(cfg: Config, kube = fakeKube({}, {}).reader) {
     metrics.engine,
   );
   const audit = memoryAuditSink();
-  const app = buildApp({
-    admit: (body, routeMode) =>
-      handleAdmission(body, routeMode, {
-        engine,
-        kube,
-        audit,
-        settings: cfg,
-        onDecision: metrics.recordDecision,
-      }),
-    metrics,
-    ready: () => true,
-    logger,
-  });
+  const app = buildWebhookApp({ config: cfg, engine, kube, audit, metrics, ready: () => true, logger });
   const send = async (body: unknown, mode: Mode | null = null) => {
     const response = await app.inject({
       method: "POST",
