@@ -20,7 +20,7 @@ export function inProcessEngine(
   const validated = validateConfig({ registries });
   if (!validated.ok) throw new Error(`bench config: ${validated.problems.join("; ")}`);
   const client = createRegistryClient();
-  const { engine } = engineFromConfig(validated.config, client, new Map(Object.entries(caPems)));
+  const engine = engineFromConfig(validated.config, client, new Map(Object.entries(caPems)));
   return { engine, close: () => client.close() };
 }
 

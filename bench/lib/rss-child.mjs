@@ -19,7 +19,7 @@ function settled() {
 const validated = validateConfig({ registries: { [host]: { insecure: true } } });
 if (!validated.ok) throw new Error(validated.problems.join("; "));
 const client = createRegistryClient();
-const { engine } = engineFromConfig(validated.config, client, new Map());
+const engine = engineFromConfig(validated.config, client, new Map());
 const credentials = { sources: [], invalid: [], missing: [] };
 const tags = Array.from({ length: count }, (_, i) => `t${i}`);
 

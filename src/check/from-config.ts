@@ -9,10 +9,14 @@ import {
 } from "./engine.ts";
 import { compileExcludes, type ExcludeMatcher } from "./exclude.ts";
 
-export interface ConfiguredEngine {
-  readonly engine: Engine;
+export interface ConfigPolicies {
   readonly policyFor: (registry: string) => RegistryPolicy;
   readonly excluded: ExcludeMatcher;
+}
+
+/** What the config says about a registry or an image, for the engine and for `explain`. */
+export function configPolicies(config: Config, caPems: ReadonlyMap<string, string>): ConfigPolicies {
+  return { policyFor: policyResolver(config.registries, caPems), excluded: compileExcludes(config.exclude) };
 }
 
 /** Wires the engine from a validated config; `caPems` maps `registries` keys to CA text read at start-up. */
@@ -21,18 +25,14 @@ export function engineFromConfig(
   client: ManifestLookupClient,
   caPems: ReadonlyMap<string, string>,
   metrics?: EngineMetrics,
-): ConfiguredEngine {
-  const policyFor = policyResolver(config.registries, caPems);
-  const excluded = compileExcludes(config.exclude);
-  const engine = createEngine({
+): Engine {
+  return createEngine({
     client,
-    policyFor,
-    excluded,
+    ...configPolicies(config, caPems),
     platforms: config.platforms,
     cache: config.cache,
     concurrencyPerRegistry: config.concurrencyPerRegistry,
     lookupTimeoutMs: config.timeoutMs,
     ...(metrics ? { metrics } : {}),
   });
-  return { engine, policyFor, excluded };
 }

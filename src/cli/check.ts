@@ -5,7 +5,6 @@ import {
   type CredentialContext,
   NO_CREDENTIALS,
 } from "../check/types.ts";
-import type { Config } from "../config/schema.ts";
 import { cachedReader, type KubeReader, resolvePullSecrets } from "../credentials/kube.ts";
 import { readDockerConfigs } from "./docker-configs.ts";
 import { type CliIO, InputError, parseYamlDocuments, readInput } from "./inputs.ts";
@@ -22,7 +21,6 @@ export interface CheckOptions {
 }
 
 export interface CheckDeps {
-  readonly config: Config;
   readonly engine: Engine;
   /** Only called when --kubeconfig is given. */
   readonly kubeReader?: (kubeconfigPath: string) => Promise<KubeReader>;

@@ -6,10 +6,9 @@
  * Usage and input problems print one line and exit 2; nothing here prints a stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { compileExcludes } from "../check/exclude.ts";
-import { engineFromConfig } from "../check/from-config.ts";
+import { configPolicies, engineFromConfig } from "../check/from-config.ts";
 import { loadConfig } from "../config/load.ts";
-import { policyResolver, readRegistryCas } from "../config/registries.ts";
+import { readRegistryCas } from "../config/registries.ts";
 import type { Config } from "../config/schema.ts";
 import { createRegistryClient } from "../registry/client.ts";
 import { parsePlatform } from "../registry/platform.ts";
@@ -43,7 +42,7 @@ async function wire(config: Config) {
   const cas = await readRegistryCas(config.registries);
   if (!cas.ok) throw new InputError(`invalid config: ${cas.problems.join("; ")}`);
   const client = createRegistryClient();
-  return { client, ...engineFromConfig(config, client, cas.pems) };
+  return { client, engine: engineFromConfig(config, client, cas.pems) };
 }
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
@@ -89,7 +88,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
               namespace: options.namespace,
               serviceAccount: options.serviceAccount,
             },
-            { config, engine },
+            { engine },
             io,
           ),
         );
@@ -116,11 +115,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
         await runExplain(
           image,
           { dockerConfig: options.dockerConfig, output: options.output },
-          {
-            policyFor: policyResolver(config.registries, cas.pems),
-            excluded: compileExcludes(config.exclude),
-            platforms: config.platforms,
-          },
+          { ...configPolicies(config, cas.pems), platforms: config.platforms },
           io,
         ),
       );

@@ -37,7 +37,7 @@ export async function runServe(config: Config, flags: ServeFlags, _io: CliIO): P
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
   const client = createRegistryClient({ observe: metrics.observeRequest });
-  const { engine } = engineFromConfig(config, client, cas.pems, metrics.engine);
+  const engine = engineFromConfig(config, client, cas.pems, metrics.engine);
   const kube = cachedReader(apiServerReader(kubeConfig), config.kubeCacheSeconds * 1000);
   const audit = createAuditSink({
     file: config.audit.file,

@@ -35,6 +35,12 @@ function parseDockerfile(text: string): Instruction[] {
     });
 }
 
+/** `NAME=value` split at the first `=` only: values may contain `=` themselves. */
+function splitAssignment(text: string): [string, string] {
+  const equals = text.indexOf("=");
+  return equals < 0 ? [text, ""] : [text.slice(0, equals), text.slice(equals + 1)];
+}
+
 interface Stage {
   readonly name: string;
   readonly root: string;
@@ -56,7 +62,7 @@ async function replay(dockerfile: string, dir: string): Promise<Stage> {
     const expanded = rest.replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? "");
     switch (op) {
       case "ARG": {
-        const [name, value = ""] = expanded.split("=");
+        const [name, value] = splitAssignment(expanded);
         if (name) args[name] = value;
         break;
       }
@@ -88,7 +94,7 @@ async function replay(dockerfile: string, dir: string): Promise<Stage> {
         break;
       case "ENV": {
         assert.ok(stage);
-        const [name, value = ""] = expanded.split("=");
+        const [name, value] = splitAssignment(expanded);
         if (name) stage.env[name] = value;
         break;
       }
@@ -202,6 +208,7 @@ describe("the Dockerfile, replayed step by step", () => {
     assert.ok(modules.includes("fastify"));
     assert.match(image.user ?? "", /^[1-9]\d*:[1-9]\d*$/, "USER is a numeric non-root uid:gid");
     assert.equal(image.env.NODE_ENV, "production");
+    assert.match(image.env.NODE_OPTIONS ?? "", /--max-semi-space-size=\d+/);
   });
 
   test("ENTRYPOINT + CMD serve an admission: an invalid reference is denied", async () => {

@@ -19,6 +19,8 @@ export interface ServeProcess {
 export interface ServeOptions {
   /** The command that runs pullcheck; default: this Node running src/main.ts. */
   readonly command?: readonly string[];
+  /** Extra environment, e.g. an image's ENV lines. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A kubeconfig that points nowhere: enough for pods that name no pull secrets. */
@@ -44,7 +46,7 @@ export async function dummyKubeconfig(dir: string): Promise<string> {
  */
 export function startServe(args: readonly string[], options: ServeOptions = {}): Promise<ServeProcess> {
   const [executable, ...prefix] = (options.command ?? [process.execPath, MAIN]) as [string, ...string[]];
-  const env = { ...process.env };
+  const env = { ...process.env, ...options.env };
   for (const name of [
     "KUBERNETES_SERVICE_HOST",
     "KUBERNETES_SERVICE_PORT",

@@ -65,7 +65,7 @@ function webhook(cfg: Config, kube = fakeKube({}, {}).reader) {
   const metrics = new Metrics({ processMetrics: false });
   const client = createRegistryClient({ observe: metrics.observeRequest });
   const caPems = new Map(token.caPem ? [[token.host, token.caPem]] : []);
-  const { engine } = engineFromConfig(
+  const engine = engineFromConfig(
     {
       ...cfg,
       registries: {
