@@ -136,6 +136,8 @@ async function main(): Promise<void> {
   );
 
   step("the audit log (one JSON line per denied or warned admission)");
+  // Audit lines are written asynchronously; wait for the last one before reading the file.
+  await webhook.waitForAudit((line) => line.namespace === "staging" && line.decision === "warned");
   // (The registration probe's own record, in pullcheck-probe, is left out.)
   for (const line of webhook
     .auditLines()
