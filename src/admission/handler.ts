@@ -1,3 +1,4 @@
+import { ABORTED, raceAbort } from "../abort.ts";
 import type { AuditRecord, AuditSink } from "../audit.ts";
 import type { Engine } from "../check/engine.ts";
 import {
@@ -111,9 +112,9 @@ async function checkUses(
   if (spec.imagePullSecrets.length === 0 && !spec.isTemplate) {
     return deps.engine.check(requests, NO_CREDENTIALS, deadline);
   }
-  let credentials: CredentialContext;
+  let credentials: CredentialContext | typeof ABORTED;
   try {
-    credentials = await withDeadline(
+    credentials = await raceAbort(
       resolvePullSecrets(deps.kube, namespace, {
         imagePullSecrets: spec.imagePullSecrets,
         serviceAccountName: spec.serviceAccountName,
@@ -122,15 +123,17 @@ async function checkUses(
       deadline,
     );
   } catch (error) {
-    const reason = deadline.aborted ? "the API server did not answer in time" : errorText(error);
-    if (deadline.aborted) return uses.map((use) => unknownCredentials(use, reason));
     // Without the pod's pull secrets, check anonymously: what the registry tells anyone
     // (a missing tag, a bad reference, an image that is there) still holds, but a refusal
     // of anonymous access says nothing about the pod's own credentials.
+    const reason = errorText(error);
     const anonymous = await deps.engine.check(requests, NO_CREDENTIALS, deadline);
     return anonymous.map((result) =>
       CREDENTIAL_DEPENDENT.has(result.result) ? withUnknownCredentials(result, reason) : result,
     );
+  }
+  if (credentials === ABORTED) {
+    return uses.map((use) => unknownCredentials(use, "the API server did not answer in time"));
   }
   return deps.engine.check(requests, credentials, deadline);
 }
@@ -165,24 +168,6 @@ function unknownCredentials(use: ImageUse, reason: string): CheckResult {
     message: `could not read the pod's pull secrets (${reason}); check pullcheck's RBAC and the API server`,
     source: use.fieldPath,
   };
-}
-
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function errorText(error: unknown): string {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ABORTED, raceAbort } from "../abort.ts";
 import { buildKeyring, lookupCredentials } from "../credentials/keyring.ts";
 import type { MatchedCredential } from "../credentials/types.ts";
 import { parseReference } from "../reference/parse.ts";
@@ -179,13 +180,15 @@ export function createEngine(deps: EngineDeps): Engine {
     const key = cacheKey(reference, matched, platforms);
     const cached = cache.get(key);
     if (cached !== undefined) deps.metrics?.cacheHit();
-    const outcome =
-      cached ??
-      (await raceDeadline(
+    // A shared lookup is waited for only until the caller's own deadline.
+    let outcome = cached;
+    if (outcome === undefined) {
+      const shared = await raceAbort(
         sharedLookup(key, { reference, credentials: matched, platforms, settings: policy.settings }),
         signal,
-        reference,
-      ));
+      );
+      outcome = shared === ABORTED ? deadlineOutcome(reference) : shared;
+    }
 
     if (
       policy.nodeCredentials &&
@@ -214,23 +217,6 @@ export function createEngine(deps: EngineDeps): Engine {
       return Promise.all(requests.map((request) => checkOne(request, credentials, keyring, signal)));
     },
   };
-}
-
-/** Waits for a shared lookup, but never past the caller's own deadline. */
-function raceDeadline(
-  lookup: Promise<LookupOutcome>,
-  signal: AbortSignal,
-  reference: ImageReference,
-): Promise<LookupOutcome> {
-  if (signal.aborted) return Promise.resolve(deadlineOutcome(reference));
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(deadlineOutcome(reference));
-    signal.addEventListener("abort", onAbort, { once: true });
-    void lookup.then((outcome) => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(outcome);
-    });
-  });
 }
 
 function deadlineOutcome(reference: ImageReference): LookupOutcome {

@@ -2,8 +2,10 @@
  * One credential's conversation with a registry: authorization per origin, the token flow,
  * redirects and retries. IO comes in through the context. Policy decisions live in classify.ts.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
+import { raceAbort } from "../abort.ts";
 import type { MatchedCredential } from "../credentials/types.ts";
 import type { ImageReference } from "../reference/types.ts";
 import type { ResultCategory } from "../results.ts";
@@ -159,7 +161,7 @@ export class Attempt {
         contacted = true;
         const claim = ctx.challenges.claimFirstContact(current.origin);
         if (typeof claim !== "function") {
-          await untilSettledOrAborted(claim, ctx.signal);
+          await raceAbort(claim, ctx.signal);
           continue;
         }
         releaseFirstContact = claim;
@@ -491,17 +493,4 @@ export class Attempt {
     });
     return { ok: true, token };
   }
-}
-
-/** Resolves when `promise` settles or `signal` aborts, whichever comes first; never rejects. */
-function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    signal.addEventListener("abort", done, { once: true });
-    promise.then(done, done);
-  });
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { ABORTED, raceAbort } from "../../src/abort.ts";
 import { compileExcludes } from "../../src/check/exclude.ts";
 import { KeyedLimiter } from "../../src/check/limiter.ts";
 import { ExpiringCache } from "../../src/check/result-cache.ts";
@@ -187,5 +188,18 @@ describe("cachedReader", () => {
     await assert.rejects(reader.secret("ns", "a"), /down/);
     assert.equal(await reader.secret("ns", "a"), null);
     assert.equal(calls, 2);
+  });
+});
+
+describe("raceAbort", () => {
+  test("settles with the work's value, or ABORTED when the signal fires first, and passes rejections on", async () => {
+    assert.equal(await raceAbort(Promise.resolve(7), new AbortController().signal), 7);
+    const controller = new AbortController();
+    const never = new Promise<number>(() => {});
+    const waiting = raceAbort(never, controller.signal);
+    controller.abort();
+    assert.equal(await waiting, ABORTED);
+    assert.equal(await raceAbort(Promise.resolve(1), controller.signal), ABORTED, "already aborted");
+    await assert.rejects(raceAbort(Promise.reject(new Error("boom")), new AbortController().signal), /boom/);
   });
 });
