@@ -1,3 +1,4 @@
+import { ExpiringCache } from "../check/result-cache.ts";
 import type { CredentialContext } from "../check/types.ts";
 import { parsePullSecret } from "./docker-config.ts";
 import type { AuthEntry, CredentialOrigin, CredentialSourceKind } from "./types.ts";
@@ -67,21 +68,15 @@ export async function resolvePullSecrets(
  * concurrent reads of the same object. Failed reads are not cached.
  */
 export function cachedReader(reader: KubeReader, ttlMs: number, now: () => number = Date.now): KubeReader {
-  const entries = new Map<string, { expiresAt: number; value: Promise<unknown> }>();
-  const MAX_ENTRIES = 5_000;
+  const reads = new ExpiringCache<Promise<unknown>>(MAX_CACHED_READS, now);
   function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = entries.get(key);
-    if (hit !== undefined && hit.expiresAt > now()) return hit.value as Promise<T>;
+    const hit = reads.get(key);
+    if (hit !== undefined) return hit as Promise<T>;
     const value = load();
-    const entry = { expiresAt: now() + ttlMs, value };
-    entries.set(key, entry);
+    reads.set(key, value, ttlMs);
     value.catch(() => {
-      if (entries.get(key) === entry) entries.delete(key);
+      if (reads.get(key) === value) reads.set(key, value, 0); // a TTL of 0 removes it
     });
-    if (entries.size > MAX_ENTRIES) {
-      for (const [k, entry] of entries) if (entry.expiresAt <= now()) entries.delete(k);
-      if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-    }
     return value;
   }
   return {
@@ -90,3 +85,5 @@ export function cachedReader(reader: KubeReader, ttlMs: number, now: () => numbe
       cached(`serviceaccount/${namespace}/${name}`, () => reader.serviceAccount(namespace, name)),
   };
 }
+
+const MAX_CACHED_READS = 5_000;
