@@ -10,7 +10,6 @@ import { configPolicies, engineFromConfig } from "../check/from-config.ts";
 import { loadConfig } from "../config/load.ts";
 import { readRegistryCas } from "../config/registries.ts";
 import type { Config } from "../config/schema.ts";
-import { createRegistryClient } from "../registry/client.ts";
 import { parsePlatform } from "../registry/platform.ts";
 import { runExplain } from "./explain.ts";
 import { type CliIO, InputError, processIO } from "./inputs.ts";
@@ -41,6 +40,7 @@ async function loadConfigOrExit(path: string | undefined, platforms: string[]): 
 async function wire(config: Config) {
   const cas = await readRegistryCas(config.registries);
   if (!cas.ok) throw new InputError(`invalid config: ${cas.problems.join("; ")}`);
+  const { createRegistryClient } = await import("../registry/client.ts");
   const client = createRegistryClient();
   return { client, engine: engineFromConfig(config, client, cas.pems) };
 }
